@@ -145,6 +145,10 @@ func convertStagedGlobalNetworkPolicy(d *document, out *Objects) {
 	})})
 }
 
+// stagedDeleteNote explains why a staged Delete policy has no types and no
+// rules.
+const stagedDeleteNote = "stagedAction Delete: Calico OSS never sends it to Felix, so it has no effect on either verdict"
+
 // stagedAction checks stagedAction and defaults it to Set. Learn and Ignore
 // (Calico Enterprise policy recommendation) behave like Set in OSS.
 func (d *document) stagedAction(a apiv3.StagedAction) (apiv3.StagedAction, bool) {
@@ -195,6 +199,7 @@ func (d *document) addCalicoPolicy(out *Objects, in calicoPolicyInput) {
 		p.SortKey = in.namespace + "/" + p.SortKey
 	}
 	if in.staged == apiv3.StagedActionDelete {
+		p.Notes = append(p.Notes, stagedDeleteNote)
 		if len(d.errs.list) == before {
 			out.Policies = append(out.Policies, p)
 		}
@@ -357,7 +362,7 @@ func convertTier(d *document, out *Objects) {
 			ok = false
 		}
 	}
-	if !d.checkLabels("metadata.labels", t.Labels) || !ok {
+	if !ok {
 		return
 	}
 	out.Tiers = append(out.Tiers, &Tier{Name: name, Order: t.Spec.Order, DefaultAction: action, Source: d.pos})
@@ -394,7 +399,6 @@ func convertGlobalNetworkSet(d *document, out *Objects) {
 // Enterprise field allowedEgressDomains is kept, never matched.
 func (d *document) addNetworkSet(out *Objects, ns, name string, labels map[string]string, nets []string, ef enterpriseFields) {
 	ok := d.checkName(name, calicoNameRegex, wantName)
-	ok = d.checkLabels("metadata.labels", labels) && ok
 	if _, found := labels[LabelNamespace]; found {
 		d.problem("metadata.labels", "%s is not a valid label name", LabelNamespace)
 		ok = false
@@ -438,7 +442,6 @@ func convertHostEndpoint(d *document, out *Objects) {
 		return
 	}
 	ok = d.checkName(name, calicoNameRegex, wantName)
-	ok = d.checkLabels("metadata.labels", h.Labels) && ok
 	s := h.Spec
 	hep := &HostEndpoint{Name: name, Node: s.Node, InterfaceName: s.InterfaceName, Labels: h.Labels, Profiles: s.Profiles, Source: d.pos}
 	if s.Node == "" {

@@ -95,7 +95,7 @@ func convertStagedKubernetesNetworkPolicy(d *document, out *Objects) {
 			d.problem("spec", "spec fields should all be zero-value if stagedAction is Delete")
 			return
 		}
-		p = &Policy{Tier: DefaultTier}
+		p = &Policy{Namespace: ns, Tier: DefaultTier, Source: d.pos, Notes: []string{stagedDeleteNote}}
 	} else {
 		if !validateKNPSpec(d, &spec) {
 			return

@@ -99,10 +99,10 @@ func TestKubernetesNetworkPolicy(t *testing.T) {
 			ingress: []string{`0: Allow from selector (pcns.team == "a" && projectcalico.org/orchestrator == "k8s" && app == "web") (spec.ingress[0].from[0])`},
 		},
 		{
-			name:    "ipBlock becomes masked nets and notNets, no selector",
-			spec:    "podSelector: {}\negress:\n- to:\n  - ipBlock:\n      cidr: 10.1.2.3/16\n      except: [10.1.5.7/24, 10.1.9.0/24]",
-			types:   "Ingress,Egress",
-			egress:  []string{"0: Allow to nets [10.1.0.0/16] not nets [10.1.5.0/24, 10.1.9.0/24] (spec.egress[0].to[0])"},
+			name:   "ipBlock becomes masked nets and notNets, no selector",
+			spec:   "podSelector: {}\negress:\n- to:\n  - ipBlock:\n      cidr: 10.1.2.3/16\n      except: [10.1.5.7/24, 10.1.9.0/24]",
+			types:  "Ingress,Egress",
+			egress: []string{"0: Allow to nets [10.1.0.0/16] not nets [10.1.5.0/24, 10.1.9.0/24] (spec.egress[0].to[0])"},
 		},
 		{
 			name:    "port with endPort is a range; protocol defaults to TCP",
@@ -135,8 +135,8 @@ func TestKubernetesNetworkPolicy(t *testing.T) {
 			ingress: []string{"0: Allow TCP (spec.ingress[0] ports[0,1])", "1: Allow UDP to ports [53] (spec.ingress[0] ports[2])"},
 		},
 		{
-			name: "one rule per protocol (sorted) times peer",
-			spec: "podSelector: {}\negress:\n- to:\n  - podSelector: {matchLabels: {a: x}}\n  - ipBlock: {cidr: 192.168.0.0/24}\n  ports:\n  - {protocol: UDP, port: 53}\n  - {protocol: TCP, port: 53}\n  - {protocol: SCTP, port: 9}",
+			name:  "one rule per protocol (sorted) times peer",
+			spec:  "podSelector: {}\negress:\n- to:\n  - podSelector: {matchLabels: {a: x}}\n  - ipBlock: {cidr: 192.168.0.0/24}\n  ports:\n  - {protocol: UDP, port: 53}\n  - {protocol: TCP, port: 53}\n  - {protocol: SCTP, port: 9}",
 			types: "Ingress,Egress",
 			egress: []string{
 				`0: Allow SCTP to selector (` + inNS1Orch + ` && a == "x") ports [9] (spec.egress[0].to[0] ports[2])`,

@@ -3,11 +3,11 @@ package model
 import (
 	"bytes"
 	"cmp"
-	"maps"
-	"slices"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -69,8 +69,8 @@ const (
 	stagedPrefix   = "staged:"
 )
 
-// objectMeta checks the name (and, for a namespaced kind, the namespace) of
-// the object and records them in the document's position, so that every
+// objectMeta checks the name (and, for a namespaced kind, the namespace) and
+// the labels of the object and records them in the document's position, so that every
 // later problem names the object. A namespaced object without a namespace is
 // in "default", as kubectl would put it. It reports whether the name is set.
 func (d *document) objectMeta(m *metav1.ObjectMeta, namespaced bool) (ns, name string, ok bool) {
@@ -94,6 +94,7 @@ func (d *document) objectMeta(m *metav1.ObjectMeta, namespaced bool) (ns, name s
 			d.problem("metadata.namespace", "%q: %s", ns, msg)
 		}
 	}
+	d.checkLabels("metadata.labels", m.Labels)
 	return ns, name, true
 }
 

@@ -72,8 +72,11 @@ func ParseQuery(args ...string) (Query, error) {
 		return Query{}, err
 	}
 	q.Src, q.Dst = src, host
-	if portProto == "" {
+	if off < 0 {
 		return q, nil
+	}
+	if portProto == "" {
+		return Query{}, &QueryError{Input: input, Offset: off, Msg: "missing port after ':'"}
 	}
 	port, proto, hasProto := strings.Cut(portProto, "/")
 	if hasProto {
@@ -97,7 +100,8 @@ func ParseQuery(args ...string) (Query, error) {
 	return q, nil
 }
 
-// splitHostPort splits "name:port/proto", "[v6]:port" or a bare IPv6 address.
+// splitHostPort splits "name:port/proto", "[v6]:port" or a bare IPv6
+// address; restOffset is -1 when there is no ':' part.
 func splitHostPort(input, s string, offset int) (host, rest string, restOffset int, err error) {
 	if strings.HasPrefix(s, "[") {
 		end := strings.Index(s, "]")
@@ -106,7 +110,7 @@ func splitHostPort(input, s string, offset int) (host, rest string, restOffset i
 		}
 		host, rest = s[1:end], s[end+1:]
 		if rest == "" {
-			return host, "", 0, nil
+			return host, "", -1, nil
 		}
 		if rest[0] != ':' {
 			return "", "", 0, &QueryError{Input: input, Offset: offset + end + 1, Msg: "expected ':' after ']'"}
@@ -114,11 +118,11 @@ func splitHostPort(input, s string, offset int) (host, rest string, restOffset i
 		return host, rest[1:], offset + end + 2, nil
 	}
 	if _, err := netip.ParseAddr(s); err == nil {
-		return s, "", 0, nil // a bare address, IPv6 included
+		return s, "", -1, nil // a bare address, IPv6 included
 	}
 	i := strings.IndexByte(s, ':')
 	if i < 0 {
-		return s, "", 0, nil
+		return s, "", -1, nil
 	}
 	return s[:i], s[i+1:], offset + i + 1, nil
 }
