@@ -61,6 +61,7 @@ func (f Flow) String() string {
 
 // Verdict is the decision on a flow with its explanation.
 type Verdict struct {
+	// Flow is the flow decided, with the address of each peer filled in.
 	Flow    Flow
 	Allowed bool
 	// Self is set when a pod reaches itself: loopback never leaves the pod,
@@ -99,7 +100,7 @@ type Side struct {
 	// Profile is the profile whose rule Rule decided, for NoPolicy and
 	// PassedToProfiles; nil when no profile rule matched (deny). A pod's
 	// namespace profile kns.<namespace> is made up by reach: it has one Allow
-	// rule in each direction.
+	// rule in each direction, and is shared between verdicts.
 	Profile *model.Profile
 	// Passed lists the tiers that handed the packet on (a Pass rule or a
 	// Pass default action), in order.
