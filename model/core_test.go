@@ -43,12 +43,12 @@ kind: Namespace
 metadata:
   name: y
   namespace: ignored
-  labels: {team: on, tier: "1"}
+  labels: {team: on, tier: "1", since: 2024-01-02}
 `)
 	require.Len(t, objs.Namespaces, 1)
 	assert.Equal(t, &Namespace{
 		Name:   "y",
-		Labels: map[string]string{"team": "on", "tier": "1"},
+		Labels: map[string]string{"team": "on", "tier": "1", "since": "2024-01-02"},
 		Source: Position{File: "in.yaml", Line: 1, Doc: 1, Kind: "Namespace", Name: "y"},
 	}, objs.Namespaces[0])
 }

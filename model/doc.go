@@ -43,8 +43,8 @@
 // pod template, with the template's labels and a Workload reference to it.
 // The pod is named as Kubernetes would name one of the real pods:
 //
-//	StatefulSet db                      db-0
-//	every other kind, e.g. Deployment web   web-<5 characters>
+//	StatefulSet db                          db-0
+//	Deployment web (and every other kind)   web-<5 characters>, e.g. web-jqvht
 //
 // where the five characters come from a hash of the kind, namespace and
 // name, drawn from the alphabet Kubernetes uses for generated names
@@ -71,7 +71,8 @@
 // candidate, skipping the network and broadcast addresses and probing
 // upwards past addresses already taken. Addresses given in the input are
 // taken first, then pods are served in namespace/name order, so the result
-// does not depend on the input order, and adding a pod moves another only
-// when the new pod takes the address that one probed into. Such pods have
-// IPSynthesized set, and the Cluster has a note saying how many there are.
+// does not depend on the input order, and adding a pod moves another pod
+// only when the new one, served first, takes the address that pod had. Such
+// pods have IPSynthesized set, and the Cluster has a note saying how many
+// there are.
 package model

@@ -221,7 +221,7 @@ func TestLoadFSLayouts(t *testing.T) {
 		{
 			name:  "a file named twice is read once",
 			files: fstest.MapFS{"in/p.yaml": {Data: []byte(pod("p"))}},
-			paths: []string{"in", "in/p.yaml"},
+			paths: []string{"in/", "./in/p.yaml"},
 			want:  []string{"default/p"},
 		},
 		{
@@ -421,6 +421,23 @@ func TestLoadAddressSynthesis(t *testing.T) {
 		}
 	}
 	assert.Contains(t, c1.Notes, "300 pods have no address in the input; reach gave them addresses from 10.9.0.0/23")
+
+	// The input order does not matter.
+	docs := strings.Split(b.String(), "---\n")
+	half := len(docs) / 2
+	split := fstest.MapFS{
+		"a.yaml": {Data: []byte(strings.Join(docs[:half], "---\n"))},
+		"b.yaml": {Data: []byte(strings.Join(docs[half:], "---\n"))},
+	}
+	ab, err := LoadFS(split, opt, "a.yaml", "b.yaml")
+	require.NoError(t, err)
+	ba, err := LoadFS(split, opt, "b.yaml", "a.yaml")
+	require.NoError(t, err)
+	require.Len(t, ab.Pods, len(c1.Pods))
+	for i, p := range c1.Pods {
+		assert.Equal(t, p.IPs, ab.Pods[i].IPs, p.ID())
+		assert.Equal(t, p.IPs, ba.Pods[i].IPs, p.ID())
+	}
 }
 
 func TestReadProblems(t *testing.T) {
