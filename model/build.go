@@ -222,7 +222,9 @@ func (b *builder) listedExplicitly(w *Workload) bool {
 		if p.Workload != nil && p.Workload.Kind == w.Kind && p.Workload.Name == w.Name {
 			return true
 		}
-		if len(w.Pod.Labels) > 0 && containsLabels(p.Labels, w.Pod.Labels) {
+		if p.Workload == nil && len(w.Pod.Labels) > 0 && containsLabels(p.Labels, w.Pod.Labels) {
+			// A pod listed without its owner: it is one of w's pods.
+			p.Workload = &WorkloadRef{Kind: w.Kind, Name: w.Name}
 			return true
 		}
 	}
@@ -282,7 +284,11 @@ func (b *builder) assignAddresses() {
 			}
 		}
 	}
-	b.c.Notes = append(b.c.Notes, fmt.Sprintf("%d pods have no address in the input; reach gave them addresses from %s", len(need), prefix))
+	note := fmt.Sprintf("%d pods have no address in the input; reach gave them addresses from %s", len(need), prefix)
+	if len(need) == 1 {
+		note = fmt.Sprintf("1 pod has no address in the input; reach gave it an address from %s", prefix)
+	}
+	b.c.Notes = append(b.c.Notes, note)
 }
 
 func addOffset(base netip.Addr, off uint64) netip.Addr {

@@ -39,6 +39,12 @@ func newDocument(n *yaml.Node, pos Position, e *errs) (*document, error) {
 	return d, nil
 }
 
+// documentFromJSON makes a document of one object given as JSON, as a
+// cluster returns it: there are no lines, so problems carry pos as it is.
+func documentFromJSON(raw []byte, pos Position, e *errs) *document {
+	return &document{pos: pos, raw: raw, lines: map[string]int{}, errs: e}
+}
+
 // nodeValue converts a YAML node to plain Go values with YAML 1.2 scalar
 // rules: only true/false are booleans, so y, yes, on, off stay strings.
 func nodeValue(n *yaml.Node) (any, error) {

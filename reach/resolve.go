@@ -32,6 +32,10 @@ type Target struct {
 	Service  *model.Service
 	Workload *model.Workload
 	IP       netip.Addr
+	// Alt, for a service resolved from a name that also denotes a workload
+	// or pod of its namespace, is that workload or pod: a port the service
+	// does not expose is looked up on it instead.
+	Alt *Target
 }
 
 // Peers returns the flow ends the target stands for.
@@ -131,19 +135,20 @@ func preferOne(found []Target, end End) []Target {
 	if len(out) != 2 || namespaceOf(out[0]) != namespaceOf(out[1]) {
 		return out
 	}
-	kinds := map[TargetKind]Target{out[0].Kind: out[0], out[1].Kind: out[1]}
-	w, okW := kinds[TargetWorkload]
-	svc, okS := kinds[TargetService]
-	if !okW || !okS {
+	// A service and the workload or pod it fronts, in one namespace.
+	svc, other := out[0], out[1]
+	if other.Kind == TargetService {
+		svc, other = other, svc
+	}
+	if svc.Kind != TargetService || (other.Kind != TargetWorkload && other.Kind != TargetPod) {
 		return out
 	}
-	if end == DestinationEnd {
-		// Keep the workload: a port the service does not expose is a port
-		// of the workload's pods.
-		svc.Workload = w.Workload
-		return []Target{svc}
+	if end == SourceEnd {
+		return []Target{other}
 	}
-	return []Target{w}
+	// A port the service does not expose is a port of the other's pods.
+	svc.Alt = &other
+	return []Target{svc}
 }
 
 func namespaceOf(t Target) string {
@@ -224,6 +229,11 @@ func (q Query) Flows(c *model.Cluster) (src, dst Target, flows []Flow, err error
 	if len(dst.Peers()) == 0 {
 		return src, dst, nil, fmt.Errorf("destination %s has no pods (no pod matches its selector)", dst.Name)
 	}
+	if dst.Alt != nil && q.Port != "" {
+		if _, ok := servicePort(dst.Service, q.Port, q.Protocol); !ok {
+			dst = *dst.Alt
+		}
+	}
 	for _, d := range dst.Peers() {
 		proto, port, err := q.destinationPort(dst, d)
 		if err != nil {
@@ -252,7 +262,7 @@ func (q Query) destinationPort(dst Target, d Peer) (model.Protocol, uint16, erro
 		}
 		return 0, 0, fmt.Errorf("%s: target port %q is not a port of backend %s", dst.Name, sp.TargetName, d.Pod.ID())
 	}
-	if dst.Service != nil && dst.Workload == nil {
+	if dst.Service != nil {
 		return 0, 0, fmt.Errorf("%s has no port %s/%s", dst.Name, q.Port, q.Protocol)
 	}
 	if n, err := parsePortNumber(q.Port); err == nil {
