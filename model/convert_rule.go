@@ -101,7 +101,24 @@ func (d *document) calicoRule(path string, r apiv3.Rule, dir Direction, sc ruleS
 		}
 		rule.Destination.Domains = domains
 	}
+	rule.IPVersion = impliedIPVersion(rule)
 	return rule, len(d.errs.list) == before
+}
+
+// impliedIPVersion returns the rule's IP version with the restriction its
+// protocol implies: Felix renders a rule whose protocol or notProtocol is
+// ICMP for IPv4 only, and ICMPv6 for IPv6 only (semantics §4.2).
+func impliedIPVersion(r Rule) int {
+	if r.IPVersion != 0 {
+		return r.IPVersion
+	}
+	switch {
+	case r.Protocol == ICMP || r.NotProtocol == ICMP:
+		return 4
+	case r.Protocol == ICMPv6 || r.NotProtocol == ICMPv6:
+		return 6
+	}
+	return 0
 }
 
 // calicoProtocols are the protocol names Calico accepts, with exact case.
