@@ -24,7 +24,9 @@ const StdinName = "<stdin>"
 // Cluster from them with Build. A directory is read recursively, its .yaml,
 // .yml and .json files in lexical order, leaving out files and directories
 // whose names start with a dot; a file named explicitly is read whatever its
-// extension. The path "-" is standard input.
+// extension. The path "-" is standard input. A document that is a reach
+// expectations file (a mapping with expect: and no apiVersion or kind, see
+// reach check) is left out, so that one can live next to the manifests.
 //
 // Every problem in the input is reported at once: the error is a Problems,
 // and the Cluster is nil whenever there is any problem.
@@ -259,6 +261,9 @@ func (r *objReader) object(file string, doc int, n *yaml.Node, inherit *listType
 		r.errs.add(pos, "", fmt.Sprintf("not a Kubernetes object: a YAML %s, not a mapping", yamlKindName(n)))
 		return
 	}
+	if inherit == nil && isExpectations(n) {
+		return
+	}
 	if meta := yamlMapValue(n, "metadata"); meta != nil && meta.Kind == yaml.MappingNode {
 		pos.Name = yamlScalar(yamlMapValue(meta, "name"))
 		if pos.Name != "" {
@@ -314,6 +319,13 @@ func (r *objReader) object(file string, doc int, n *yaml.Node, inherit *listType
 	}
 	d.apiVersion = apiVersion
 	conv(d, &r.objs)
+}
+
+// isExpectations reports whether mapping n is a reach expectations file
+// rather than a Kubernetes object: it has expect: and neither apiVersion nor
+// kind.
+func isExpectations(n *yaml.Node) bool {
+	return yamlMapValue(n, "expect") != nil && yamlMapValue(n, "apiVersion") == nil && yamlMapValue(n, "kind") == nil
 }
 
 // typeField reads apiVersion or kind: a string, or inherited from a typed
