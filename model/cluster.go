@@ -1,6 +1,7 @@
 package model
 
 import (
+	"iter"
 	"net/netip"
 )
 
@@ -169,3 +170,47 @@ func (n *NetworkSet) SelectorLabels() *EndpointLabels { return n.labels }
 // SelectorLabels returns the labels policy and rule selectors see for the
 // host endpoint.
 func (h *HostEndpoint) SelectorLabels() *EndpointLabels { return h.labels }
+
+// Rules yields every rule of every policy (staged ones included) and of
+// every profile, tiers and policies in evaluation order, ingress rules
+// before egress rules.
+func (c *Cluster) Rules() iter.Seq[*Rule] {
+	return func(yield func(*Rule) bool) {
+		each := func(rules []Rule) bool {
+			for i := range rules {
+				if !yield(&rules[i]) {
+					return false
+				}
+			}
+			return true
+		}
+		for _, t := range c.Tiers {
+			for _, p := range t.Policies {
+				if !each(p.IngressRules) || !each(p.EgressRules) {
+					return
+				}
+			}
+		}
+		for _, p := range c.Profiles {
+			if !each(p.Ingress) || !each(p.Egress) {
+				return
+			}
+		}
+	}
+}
+
+// Prefixes returns every CIDR the cluster's rules (nets and notNets of both
+// sides) and network sets name, in that order, duplicates included.
+func (c *Cluster) Prefixes() []netip.Prefix {
+	var out []netip.Prefix
+	for r := range c.Rules() {
+		for _, side := range []*EntityMatch{&r.Source, &r.Destination} {
+			out = append(out, side.Nets...)
+			out = append(out, side.NotNets...)
+		}
+	}
+	for _, n := range c.NetworkSets {
+		out = append(out, n.Nets...)
+	}
+	return out
+}

@@ -623,32 +623,8 @@ func ExternalPeers(c *model.Cluster) []netip.Addr {
 			starts[next] = true
 		}
 	}
-	addRules := func(rules []model.Rule) {
-		for _, r := range rules {
-			for _, side := range []model.EntityMatch{r.Source, r.Destination} {
-				for _, n := range side.Nets {
-					addPrefix(n)
-				}
-				for _, n := range side.NotNets {
-					addPrefix(n)
-				}
-			}
-		}
-	}
-	for _, t := range c.Tiers {
-		for _, p := range t.Policies {
-			addRules(p.IngressRules)
-			addRules(p.EgressRules)
-		}
-	}
-	for _, p := range c.Profiles {
-		addRules(p.Ingress)
-		addRules(p.Egress)
-	}
-	for _, n := range c.NetworkSets {
-		for _, p := range n.Nets {
-			addPrefix(p)
-		}
+	for _, p := range c.Prefixes() {
+		addPrefix(p)
 	}
 	sorted := make([]netip.Addr, 0, len(starts))
 	for a := range starts {

@@ -147,26 +147,14 @@ func mxSamplePorts(c *model.Cluster, r *rand.Rand) []reach.ProtoPort {
 			ports = append(ports, pr.Max+1)
 		}
 	}
-	addRules := func(rules []model.Rule) {
-		for _, rule := range rules {
-			for _, side := range []model.EntityMatch{rule.Source, rule.Destination} {
-				for _, pm := range append(slices.Clone(side.Ports), side.NotPorts...) {
-					if pm.Name == "" {
-						addRange(pm.Range)
-					}
+	for rule := range c.Rules() {
+		for _, side := range []model.EntityMatch{rule.Source, rule.Destination} {
+			for _, pm := range append(slices.Clone(side.Ports), side.NotPorts...) {
+				if pm.Name == "" {
+					addRange(pm.Range)
 				}
 			}
 		}
-	}
-	for _, t := range c.Tiers {
-		for _, p := range t.Policies {
-			addRules(p.IngressRules)
-			addRules(p.EgressRules)
-		}
-	}
-	for _, p := range c.Profiles {
-		addRules(p.Ingress)
-		addRules(p.Egress)
 	}
 	for _, p := range c.Pods {
 		for _, np := range p.NamedPorts {

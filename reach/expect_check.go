@@ -614,34 +614,6 @@ func examplePort(open PortSet, d expectDst) (model.Protocol, uint16) {
 	return model.TCP, 80
 }
 
-// policyPrefixes returns every CIDR of c's rules (staged policies and
-// profiles included) and network sets.
-func policyPrefixes(c *model.Cluster) []netip.Prefix {
-	var out []netip.Prefix
-	addRules := func(rules []model.Rule) {
-		for _, r := range rules {
-			for _, side := range []model.EntityMatch{r.Source, r.Destination} {
-				out = append(out, side.Nets...)
-				out = append(out, side.NotNets...)
-			}
-		}
-	}
-	for _, t := range c.Tiers {
-		for _, p := range t.Policies {
-			addRules(p.IngressRules)
-			addRules(p.EgressRules)
-		}
-	}
-	for _, p := range c.Profiles {
-		addRules(p.Ingress)
-		addRules(p.Egress)
-	}
-	for _, n := range c.NetworkSets {
-		out = append(out, n.Nets...)
-	}
-	return out
-}
-
 // cidrRepresentatives returns the outside addresses a CIDR group stands
 // for: the CIDRs of c's policies and network sets, and the exceptions, cut
 // cidr into intervals that no rule can tell apart inside; each interval
@@ -662,7 +634,7 @@ func cidrRepresentatives(c *model.Cluster, cidr netip.Prefix, except []netip.Pre
 	}
 	last := lastAddr(cidr)
 	starts := []netip.Addr{cidr.Addr()}
-	for _, p := range append(policyPrefixes(c), except...) {
+	for _, p := range append(c.Prefixes(), except...) {
 		p = p.Masked()
 		if !p.IsValid() || p.Addr().Is4() != cidr.Addr().Is4() || p.Addr().Is4In6() {
 			continue
