@@ -115,11 +115,16 @@ func TestReadClusterErrors(t *testing.T) {
 				return forbidden("/api/v1/namespaces/shop/pods")
 			},
 			msg: `cannot list pods in namespace "shop": `},
-		{name: "403 on discovery", resource: "the API group crd.projectcalico.org/v1", verb: "get",
+		{name: "403 on the discovery of a group", resource: "the resources of the API group crd.projectcalico.org/v1", verb: "get",
 			hook: func() func(w http.ResponseWriter, r *http.Request) bool {
 				return forbidden("/apis/crd.projectcalico.org/v1")
 			},
-			msg: "cannot get the API group crd.projectcalico.org/v1 in all namespaces: "},
+			msg: "cannot get the resources of the API group crd.projectcalico.org/v1: "},
+		{name: "403 on the discovery of groups", resource: "the list of API groups", verb: "get",
+			hook: func() func(w http.ResponseWriter, r *http.Request) bool {
+				return forbidden("/apis")
+			},
+			msg: "cannot get the list of API groups: "},
 		{name: "500 after retries", resource: "globalnetworkpolicies.crd.projectcalico.org", verb: "list",
 			hook: func() func(w http.ResponseWriter, r *http.Request) bool {
 				return func(w http.ResponseWriter, r *http.Request) bool {
@@ -173,7 +178,7 @@ func TestReadClusterErrors(t *testing.T) {
 			assert.Equal(t, tc.verb, le.Verb)
 			assert.Equal(t, tc.ns, le.Namespace)
 			assert.Contains(t, err.Error(), tc.msg)
-			assert.True(t, strings.HasPrefix(err.Error(), "cannot "+tc.verb+" "+tc.resource+" in "), err.Error())
+			assert.True(t, strings.HasPrefix(err.Error(), "cannot "+tc.verb+" "+tc.resource), err.Error())
 			if tc.requests > 0 {
 				n := 0
 				for _, req := range s.Requests() {

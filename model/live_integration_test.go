@@ -405,7 +405,9 @@ func TestLive(t *testing.T) {
 		files, err := model.Load(model.Options{}, builtin, base, crd, bulkFile)
 		require.NoError(t, err)
 		start := time.Now()
-		live, err := model.LoadCluster(ctx, cfg, model.ReadOptions{}, model.Options{})
+		live, err := model.LoadCluster(ctx, cfg, model.ReadOptions{Progress: func(res string, n int, d time.Duration) {
+			t.Logf("read %d %s in %s", n, res, d.Round(time.Millisecond))
+		}}, model.Options{})
 		require.NoError(t, err)
 		t.Logf("read and built the model in %s", time.Since(start).Round(time.Millisecond))
 		assert.Equal(t, dumpOf(t, files), dumpOf(t, live))
@@ -501,6 +503,7 @@ func TestLive(t *testing.T) {
 			code, out, errOut = e.reach(t, "matrix", "--cluster", "--kubeconfig", kc, "-A")
 			return code != 0
 		}, 30*time.Second, 200*time.Millisecond)
+		t.Logf("reach matrix --cluster -A, without the Calico rule: exit %d\n%s", code, errOut)
 		assert.Equal(t, 2, code)
 		assert.Empty(t, out)
 		assert.Contains(t, errOut, "reach: cannot list tiers.projectcalico.org in all namespaces: ")

@@ -25,7 +25,7 @@ for arg in "$@"; do
   esac
 done
 
-log() { echo "apiserver-test: $*" >&2; }
+log() { echo "apiserver-test: $(date +%T) $*" >&2; }
 
 # --- etcd -------------------------------------------------------------------
 if ! command -v etcd >/dev/null; then
@@ -51,17 +51,28 @@ work="$(mktemp -d "${TMPDIR:-/tmp}/reach-apiserver.XXXXXX")"
 pids=()
 cleanup() {
   local code=$?
-  for pid in "${pids[@]}"; do
-    kill "$pid" 2>/dev/null || true
-  done
-  for pid in "${pids[@]}"; do
+  log "stopping kube-apiserver and etcd"
+  # The API server first (it would wait for etcd otherwise), each given
+  # 20 seconds to stop before it is killed.
+  local i pid n start
+  for (( i=${#pids[@]}-1; i>=0; i-- )); do
+    pid=${pids[$i]}
+    start=$(date +%s)
+    kill "$pid" 2>/dev/null || continue
+    for (( n=0; n<40; n++ )); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.5
+    done
+    kill -9 "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
+    log "stopped $pid in $(( $(date +%s) - start ))s"
   done
   if [ "$code" != 0 ]; then
     for f in etcd.log apiserver.log; do
       [ -f "$work/$f" ] && { log "last lines of $f:"; tail -n 30 "$work/$f" >&2; }
     done
   fi
+  case "${etcd_data:-}" in /dev/shm/*) rm -rf "$etcd_data" ;; esac
   if [ "${REACH_KEEP_WORKDIR:-}" = 1 ]; then
     log "kept $work"
   else
@@ -88,6 +99,7 @@ peer_port=$(free_port $(( etcd_port + 1 )))
 api_port=$(free_port 26443)
 
 # --- certificates, tokens, audit policy -------------------------------------
+log "generating certificates"
 cd "$work"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=reach-test-ca" \
   -keyout ca.key -out ca.crt 2>/dev/null
@@ -115,7 +127,13 @@ rules:
 EOF
 
 # --- etcd and the API server ------------------------------------------------
-etcd --name reach-test --data-dir "$work/etcd" \
+# etcd syncs every write to disk: in memory (/dev/shm) when there is one,
+# the test cluster is several times faster and nothing of it is worth keeping.
+etcd_data="$work/etcd"
+if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+  etcd_data="$(mktemp -d /dev/shm/reach-etcd.XXXXXX)"
+fi
+etcd --name reach-test --data-dir "$etcd_data" \
   --listen-client-urls "http://127.0.0.1:$etcd_port" --advertise-client-urls "http://127.0.0.1:$etcd_port" \
   --listen-peer-urls "http://127.0.0.1:$peer_port" --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
   --initial-cluster "reach-test=http://127.0.0.1:$peer_port" \
@@ -165,6 +183,7 @@ export REACH_AUDIT_LOG="$work/audit.log"
 export REACH_CLUSTERROLE="$repo/deploy/reach-clusterrole.yaml"
 
 export REACH_BIN="$work/reach"
+log "building reach"
 go build -o "$REACH_BIN" ./cmd/reach
 
 # run_test NAME: runs one integration test of ./model, verbosely, and fails

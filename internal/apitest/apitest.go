@@ -128,6 +128,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	// Discovery of the groups: /api (the core group's versions) and /apis.
+	switch r.URL.Path {
+	case "/api":
+		writeJSON(w, http.StatusOK, &metav1.APIVersions{
+			TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{"v1"},
+		})
+		return
+	case "/apis":
+		list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}}
+		gvs := append([]string{"networking.k8s.io/v1"}, slices.Sorted(maps.Keys(s.groups))...)
+		for _, gv := range gvs {
+			g, v, _ := strings.Cut(gv, "/")
+			version := metav1.GroupVersionForDiscovery{GroupVersion: gv, Version: v}
+			list.Groups = append(list.Groups, metav1.APIGroup{
+				Name: g, Versions: []metav1.GroupVersionForDiscovery{version}, PreferredVersion: version,
+			})
+		}
+		writeJSON(w, http.StatusOK, list)
+		return
+	}
 	// Discovery of one group version: /apis/GROUP/VERSION.
 	if len(parts) == 3 && parts[0] == "apis" {
 		gv := parts[1] + "/" + parts[2]
