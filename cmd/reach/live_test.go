@@ -108,3 +108,16 @@ func TestClusterNotInstalledNote(t *testing.T) {
 	assert.Contains(t, out, "note: not installed in the cluster, so read as none: Calico (projectcalico.org/v3 or crd.projectcalico.org/v1)\n")
 	assert.Equal(t, 1, strings.Count(out, "not installed"))
 }
+
+func TestProgressOnlyOnATerminal(t *testing.T) {
+	assert.False(t, isTerminal(&strings.Builder{}))
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	defer w.Close()
+	assert.False(t, isTerminal(w))
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		assert.True(t, isTerminal(tty))
+	}
+}
