@@ -92,19 +92,22 @@ func (s *Snapshot) WriteYAML(w io.Writer) error {
 	for _, line := range s.header() {
 		fmt.Fprintf(b, "# %s\n", line)
 	}
-	enc := yaml.NewEncoder(b)
-	enc.SetIndent(2)
 	for _, o := range s.objects {
 		v, err := o.value()
 		if err != nil {
 			return err
 		}
+		// One encoder a document: yaml.v3's Encoder keeps what it wrote
+		// until it is closed, hundreds of MiB for a large cluster.
+		b.WriteString("---\n")
+		enc := yaml.NewEncoder(b)
+		enc.SetIndent(2)
 		if err := enc.Encode(v); err != nil {
 			return err
 		}
-	}
-	if err := enc.Close(); err != nil {
-		return err
+		if err := enc.Close(); err != nil {
+			return err
+		}
 	}
 	return b.Flush()
 }
