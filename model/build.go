@@ -72,6 +72,7 @@ func (b *builder) build() *Cluster {
 		PodCIDR:         b.opt.PodCIDR.Masked(),
 		Skipped:         b.in.Skipped,
 		Notes:           slices.Clone(b.in.Notes),
+		src:             b.in.shallowClone(),
 	}
 	b.c = c
 	b.checkDuplicates()
@@ -215,20 +216,24 @@ func (b *builder) pods() []*Pod {
 // names w as its owner, or it lives in w's namespace and carries every label
 // of w's template.
 func (b *builder) listedExplicitly(w *Workload) bool {
+	listed := false
 	for _, p := range b.in.Pods {
 		if p.Namespace != w.Namespace {
 			continue
 		}
 		if p.Workload != nil && p.Workload.Kind == w.Kind && p.Workload.Name == w.Name {
-			return true
+			listed = true
+			continue
 		}
 		if p.Workload == nil && len(w.Pod.Labels) > 0 && containsLabels(p.Labels, w.Pod.Labels) {
-			// A pod listed without its owner: it is one of w's pods.
+			// A pod listed without its owner: it is one of w's pods, as is
+			// every other such pod.
 			p.Workload = &WorkloadRef{Kind: w.Kind, Name: w.Name}
-			return true
+			p.workloadInferred = true
+			listed = true
 		}
 	}
-	return false
+	return listed
 }
 
 func containsLabels(have, want map[string]string) bool {
@@ -381,14 +386,18 @@ func (b *builder) tiers() []*Tier {
 		return strings.Compare(x.Name, y.Name)
 	})
 	for _, t := range out {
-		slices.SortStableFunc(t.Policies, func(x, y *Policy) int {
-			if c := compareOrder(x.Order, y.Order); c != 0 {
-				return c
-			}
-			return strings.Compare(x.SortKey, y.SortKey)
-		})
+		slices.SortStableFunc(t.Policies, comparePolicies)
 	}
 	return out
+}
+
+// comparePolicies orders the policies of a tier: Order ascending (nil
+// last), then SortKey.
+func comparePolicies(x, y *Policy) int {
+	if c := compareOrder(x.Order, y.Order); c != 0 {
+		return c
+	}
+	return strings.Compare(x.SortKey, y.SortKey)
 }
 
 // compareOrder orders nil after every number.

@@ -33,6 +33,9 @@ type Cluster struct {
 	// Skipped counts the objects of kinds that cannot affect reachability
 	// (ConfigMap, Ingress, ...), by kind.
 	Skipped map[string]int
+
+	// src is what Build was given, for Objects and Derive (change.go).
+	src Objects
 }
 
 // Namespace is a Kubernetes namespace. Labels include
@@ -58,6 +61,9 @@ type Pod struct {
 	Source         Position
 
 	labels *EndpointLabels
+	// workloadInferred is set when Build gave the pod its Workload because
+	// it carries a workload's template labels (see Objects).
+	workloadInferred bool
 }
 
 // ID returns "namespace/name".

@@ -67,6 +67,6 @@ Exit codes: 0 success (query: allowed), 1 negative answer (query: denied),
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitCode{code: 2, err: fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
-	root.AddCommand(newVersionCommand(), newQueryCommand(), newGraphCommand(), newMatrixCommand(), newExplainCommand(), newCheckCommand(), newSnapshotCommand())
+	root.AddCommand(newVersionCommand(), newQueryCommand(), newGraphCommand(), newMatrixCommand(), newExplainCommand(), newCheckCommand(), newSnapshotCommand(), newDiffCommand(), newWhatifCommand())
 	return root
 }
