@@ -113,20 +113,20 @@ func (a *Analysis) Matrix() *Matrix { return a.m }
 // Options returns the options the matrix was computed with.
 func (a *Analysis) Options() MatrixOptions { return a.opt }
 
-// analyze is ComputeMatrix keeping the engine; extra protocols are covered
-// even when no rule names them.
+// analyze computes the matrix of c and keeps the engine, for ComputeMatrix
+// and Update; extra protocols are covered even when no rule names them.
 func analyze(c *model.Cluster, opt MatrixOptions, extra []model.Protocol) (*Analysis, error) {
 	if c == nil {
-		return nil, errors.New("analyze: nil cluster")
+		return nil, errors.New("compute matrix: nil cluster")
 	}
 	for _, pp := range opt.Ports {
 		if pp.Protocol == 0 {
-			return nil, fmt.Errorf("analyze: port %d has no protocol", pp.Port)
+			return nil, fmt.Errorf("compute matrix: port %d has no protocol", pp.Port)
 		}
 	}
 	for _, a := range opt.ExternalPeers {
 		if !a.IsValid() {
-			return nil, errors.New("analyze: invalid external peer address")
+			return nil, errors.New("compute matrix: invalid external peer address")
 		}
 	}
 	u := newQuestionIndex(c, opt.Pending)

@@ -56,8 +56,6 @@ package reach
 //     always allowed. The two directions are computed concurrently.
 
 import (
-	"errors"
-	"fmt"
 	"net/netip"
 
 	"github.com/reach-sim/reach/model"
@@ -138,46 +136,11 @@ type matrixEngine struct {
 // ComputeMatrix computes the matrix of cluster c. It fails only on bad
 // options: an invalid external address or a port without a protocol.
 func ComputeMatrix(c *model.Cluster, opt MatrixOptions) (*Matrix, error) {
-	if c == nil {
-		return nil, errors.New("compute matrix: nil cluster")
+	a, err := analyze(c, opt, nil)
+	if err != nil {
+		return nil, err
 	}
-	for _, pp := range opt.Ports {
-		if pp.Protocol == 0 {
-			return nil, fmt.Errorf("compute matrix: port %d has no protocol", pp.Port)
-		}
-	}
-	for _, a := range opt.ExternalPeers {
-		if !a.IsValid() {
-			return nil, errors.New("compute matrix: invalid external peer address")
-		}
-	}
-	u := newQuestionIndex(c, opt.Pending)
-	v := &labelViews{u: u, byKey: map[string]int32{}}
-	e := &matrixEngine{c: c, u: u, v: v, idx: newAddrIndex(u, v)}
-	v.fill()
-	m := &Matrix{index: map[Peer]int{}}
-	rows := e.rows(m, opt.ExternalPeers)
-	e.atoms = e.atomTable(opt.Ports)
-	m.atoms, m.w = e.atoms, words(e.atoms.n)
-	done := make(chan struct{})
-	go func() {
-		m.ingress = e.computeDirection(model.Ingress, rows)
-		close(done)
-	}()
-	m.egress = e.computeDirection(model.Egress, rows)
-	<-done
-	seen := map[[6]int32]bool{}
-	for i, r := range m.rows {
-		k := [6]int32{m.egress.rowSubject[i], m.ingress.rowSubject[i], -1, -1, -1, -1}
-		for f, a := range r.addr {
-			if a >= 0 {
-				k[2+2*f], k[3+2*f] = m.egress.peerOf[a], m.ingress.peerOf[a]
-			}
-		}
-		seen[k] = true
-	}
-	m.classes = len(seen)
-	return m, nil
+	return a.m, nil
 }
 
 // rows makes the matrix's rows and the address classes.
