@@ -101,12 +101,8 @@ func convertStagedNetworkPolicy(d *document, out *Objects) {
 		return
 	}
 	s := sp.Spec
-	if action == apiv3.StagedActionDelete {
-		empty := apiv3.StagedNetworkPolicySpec{StagedAction: s.StagedAction, Tier: s.Tier}
-		if !equalJSON(empty, s) {
-			d.problem("spec", "spec fields, except tier, should all be zero-value if stagedAction is Delete")
-			return
-		}
+	if action == apiv3.StagedActionDelete && !d.onlyTier(s, apiv3.StagedNetworkPolicySpec{StagedAction: s.StagedAction, Tier: s.Tier}) {
+		return
 	}
 	d.addCalicoPolicy(out, calicoPolicyInput{kind: StagedNetworkPolicy, namespace: ns, name: name, ef: ef, staged: action, spec: calicoSpec{
 		Tier: s.Tier, Order: s.Order, Ingress: s.Ingress, Egress: s.Egress, Selector: s.Selector, Types: s.Types,
@@ -131,12 +127,8 @@ func convertStagedGlobalNetworkPolicy(d *document, out *Objects) {
 		return
 	}
 	s := sp.Spec
-	if action == apiv3.StagedActionDelete {
-		empty := apiv3.StagedGlobalNetworkPolicySpec{StagedAction: s.StagedAction, Tier: s.Tier}
-		if !equalJSON(empty, s) {
-			d.problem("spec", "spec fields, except tier, should all be zero-value if stagedAction is Delete")
-			return
-		}
+	if action == apiv3.StagedActionDelete && !d.onlyTier(s, apiv3.StagedGlobalNetworkPolicySpec{StagedAction: s.StagedAction, Tier: s.Tier}) {
+		return
 	}
 	d.addCalicoPolicy(out, calicoPolicyInput{kind: StagedGlobalNetworkPolicy, name: name, ef: ef, staged: action, spec: globalSpec(apiv3.GlobalNetworkPolicySpec{
 		Tier: s.Tier, Order: s.Order, Ingress: s.Ingress, Egress: s.Egress, Selector: s.Selector, Types: s.Types,
@@ -160,6 +152,17 @@ func (d *document) stagedAction(a apiv3.StagedAction) (apiv3.StagedAction, bool)
 	}
 	d.problem("spec.stagedAction", "%q: must be Set, Delete, Learn or Ignore", a)
 	return "", false
+}
+
+// onlyTier checks that the spec of a staged Delete is empty but for its
+// tier: that it equals empty, the spec with only stagedAction and tier kept
+// (Calico's validator).
+func (d *document) onlyTier(spec, empty any) bool {
+	if equalJSON(empty, spec) {
+		return true
+	}
+	d.problem("spec", "spec fields, except tier, should all be zero-value if stagedAction is Delete")
+	return false
 }
 
 // equalJSON compares two API values by their JSON form, so that nil and
